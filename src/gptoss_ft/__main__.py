@@ -1,0 +1,3 @@
+from gptoss_ft.cli import main
+
+main()

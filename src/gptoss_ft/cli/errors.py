@@ -1,0 +1,35 @@
+"""Turn expected user errors into one red line and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import typer
+from rich.console import Console
+
+from gptoss_ft.recipe import RecipeError
+
+err_console = Console(stderr=True, highlight=False)
+
+
+class UserError(Exception):
+    """An error the user can fix; its message names the value and the next step."""
+
+
+def user_error_types() -> tuple[type[Exception], ...]:
+    from gptoss_ft.chatdata.sources import DataError  # noqa: PLC0415
+
+    return (UserError, RecipeError, DataError)
+
+
+@contextlib.contextmanager
+def exit_on_user_error() -> Iterator[None]:
+    try:
+        yield
+    except user_error_types() as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]")
+        raise typer.Exit(code=130) from None
