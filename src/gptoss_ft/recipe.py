@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-PRESETS_DIR = Path(__file__).resolve().parent / "recipes"
+PRESETS_DIR = (Path(__file__).resolve().parent / "recipes").resolve()
 
 # Names that reach cluster names, file names and shell commands are limited to this pattern.
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$"
@@ -323,7 +323,13 @@ def load_recipe(path: Path, overrides: list[str] | None = None) -> Recipe:
     """Read, override and validate a recipe file."""
     data = read_recipe_file(path)
     data = apply_overrides(data, overrides or [])
-    return validate_recipe(data, str(path))
+    try:
+        return validate_recipe(data, str(path))
+    except RecipeError as exc:
+        overridden = {item.partition("=")[0].strip() for item in overrides or []}
+        if exc.key in overridden:
+            raise RecipeError(exc.detail, source="--set", key=exc.key) from None
+        raise
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import typer
 
+from gptoss_ft.cli import down as down_cmd
+from gptoss_ft.cli import launch as launch_cmd
+from gptoss_ft.cli import logs as logs_cmd
+from gptoss_ft.cli import recipes_cmd, render_cmd
+from gptoss_ft.cli import status as status_cmd
 from gptoss_ft.cli import train as train_cmd
 
 app = typer.Typer(
@@ -17,6 +22,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("launch")(launch_cmd.launch)
+app.command("render")(render_cmd.render)
+app.command("status")(status_cmd.status)
+app.command("logs")(logs_cmd.logs)
+app.command("down")(down_cmd.down)
+app.add_typer(recipes_cmd.app, name="recipes")
 app.command("train")(train_cmd.train)
 
 

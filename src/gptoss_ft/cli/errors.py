@@ -8,19 +8,19 @@ from collections.abc import Iterator
 import typer
 from rich.console import Console
 
+from gptoss_ft.errors import UserError
 from gptoss_ft.recipe import RecipeError
+
+__all__ = ["UserError", "err_console", "exit_on_user_error"]
 
 err_console = Console(stderr=True, highlight=False)
 
 
-class UserError(Exception):
-    """An error the user can fix; its message names the value and the next step."""
-
-
 def user_error_types() -> tuple[type[Exception], ...]:
     from gptoss_ft.chatdata.sources import DataError  # noqa: PLC0415
+    from gptoss_ft.render import RenderError  # noqa: PLC0415
 
-    return (UserError, RecipeError, DataError)
+    return (UserError, RecipeError, DataError, RenderError)
 
 
 @contextlib.contextmanager
