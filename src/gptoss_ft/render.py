@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ import yaml
 from gptoss_ft.recipe import Recipe
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+_PLAIN_SCALAR = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./:+-]*")
 
 
 class RenderError(ValueError):
@@ -37,6 +39,9 @@ def _yaml_scalar(value: Any) -> str:
     if isinstance(value, (int, float)):
         return json.dumps(value)
     if isinstance(value, str):
+        # Plain when YAML reads it back as the same string (H100:8, 2+), quoted otherwise.
+        if _PLAIN_SCALAR.fullmatch(value) and yaml.safe_load(value) == value:
+            return value
         return json.dumps(value, ensure_ascii=False)
     raise TypeError(f"cannot render a {type(value).__name__} as a YAML scalar")
 

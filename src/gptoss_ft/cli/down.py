@@ -9,7 +9,7 @@ from rich.console import Console
 
 from gptoss_ft.cli.errors import exit_on_user_error
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def down(

@@ -13,7 +13,7 @@ from gptoss_ft.recipe import RecipeError
 
 __all__ = ["UserError", "err_console", "exit_on_user_error"]
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def user_error_types() -> tuple[type[Exception], ...]:

@@ -18,7 +18,7 @@ from gptoss_ft.cli.options import (
     check_method,
 )
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def launch(

@@ -14,7 +14,7 @@ from gptoss_ft.cli.errors import UserError, exit_on_user_error
 from gptoss_ft.recipe import load_recipe, preset_names, preset_path
 
 app = typer.Typer(help="List, print and copy recipe presets.", no_args_is_help=True)
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 @app.command("ls")

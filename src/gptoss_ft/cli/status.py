@@ -10,7 +10,7 @@ from rich.table import Table
 
 from gptoss_ft.cli.errors import exit_on_user_error
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def status(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from peft import LoraConfig
+from peft.tuners.lora import ParamWrapper
 from torch import nn
 
 from gptoss_ft.cli.errors import UserError
@@ -75,21 +76,25 @@ def check_lora_targets(model: nn.Module, lora: LoraSection, num_layers: int) -> 
 
 
 def check_lora_applied(model: nn.Module, lora: LoraSection, num_layers: int) -> None:
-    """Raise RuntimeError when PEFT left a checked target parameter without LoRA weights."""
-    lora_names = [name for name, _ in model.named_parameters() if "lora_A" in name]
-    for target in lora.target_parameters:
-        if not any(f".{target.rsplit('.', 1)[0]}." in name for name in lora_names):
+    """Raise RuntimeError when PEFT left a target parameter of some decoder layer without LoRA weights."""
+    wrapped = set()
+    for name, module in model.named_modules():
+        if isinstance(module, ParamWrapper):
+            # Two parameters of one module nest two wrappers: `experts` and `experts.base_layer`.
+            owner = name.replace(".base_layer", "")
+            wrapped.add(f"{owner}.{module.parameter_name}")
+    for target in expand_target_parameters(lora.target_parameters, num_layers):
+        if not any(_matches(name, target) for name in wrapped):
             raise RuntimeError(f"PEFT added no LoRA weights for target parameter {target!r}")
+
     trainable = sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
     total = sum(parameter.numel() for parameter in model.parameters())
     logger.info(
-        "LoRA r=%d alpha=%d on %s plus %d expert parameters per layer (%d layers): "
-        "%.2fM trainable of %.1fM parameters",
+        "LoRA r=%d alpha=%d on %s and %s: %.2fM trainable of %.1fM parameters",
         lora.r,
         lora.alpha,
         lora.target_modules,
-        len(lora.target_parameters),
-        num_layers,
+        ", ".join(lora.target_parameters) or "no expert parameters",
         trainable / 1e6,
         total / 1e6,
     )
