@@ -11,6 +11,7 @@ Values from recipes and the command line reach the task in three ways, each iner
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import shlex
@@ -46,6 +47,7 @@ def _yaml_scalar(value: Any) -> str:
     raise TypeError(f"cannot render a {type(value).__name__} as a YAML scalar")
 
 
+@functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),

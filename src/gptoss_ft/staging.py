@@ -44,8 +44,9 @@ def check_cluster_name(name: str) -> str:
     return name
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _link_or_copy(source: Path | str, target: Path | str) -> None:
+    """Hard-link where possible (fast, no extra disk), else copy."""
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(source, target)
     except OSError:
@@ -79,6 +80,7 @@ def stage_workdir(recipe: Recipe, *, base_dir: Path, run_name: str, accelerate_y
         PACKAGE_DIR,
         stage / "gptoss_ft",
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        copy_function=_link_or_copy,
     )
 
     staged_recipe, files = _staged_data_files(recipe, base_dir)
