@@ -131,7 +131,7 @@ def test_hostile_output_dir_stays_one_word(payload: str, tmp_path: Path) -> None
         cwd=tmp_path,
         check=True,
     )
-    assert result.stdout == f"/{value}/gptoss-x", line
+    assert result.stdout == f"/{value}/gptoss-x/tiny-lora", line
     assert not marker.exists()
 
 
