@@ -13,13 +13,14 @@
 #     install works without internet access (see "uv" below)
 #   * the login user $REMOTE_USER, reached through a private sshd on 127.0.0.1:$SSH_PORT with a
 #     key generated here
-#   * pip settings for that user in /etc/pip.conf: the local wheel folders (find-links) and the
-#     extra package indexes that root's pip uses (see "pip" below)
+#   * pip settings for that user in /etc/pip.conf: the local wheel folders (find-links) that
+#     root's pip uses, such as the CPU torch wheel (see "pip" below)
 #   * $CLIENT_HOME/.slurm/config (SSH config format) with Host $CLUSTER_ALIAS and the client key
 #     $CLIENT_HOME/.ssh/local_slurm_ed25519
 #
-# Every server listens on 127.0.0.1 only. The script downloads nothing except apt and PyPI
-# packages.
+# Every server that this script starts listens on 127.0.0.1 only. NOTE: SkyPilot's own skylet,
+# which runs inside each SkyPilot cluster, listens on 0.0.0.0:46590 (hardcoded in skypilot
+# 0.14.1, sky/skylet/skylet.py). The script downloads nothing except apt and PyPI packages.
 #
 # Settings (environment variables, defaults in brackets):
 #   LOCAL_SLURM_DIR    state, log, pid and helper folder              [/var/lib/local-slurm]
@@ -38,13 +39,14 @@
 #   PARTITION_MAXTIME  partition MaxTime, the longest a SkyPilot cluster lives [1-00:00:00]
 #   SKY_BASE_DIR       set only together with slurm.cluster_configs.<alias>.workdir in the
 #                      client's ~/.sky/config.yaml: that folder         [the login user's home]
-#   SOURCE_PIP_CONF    pip config file whose find-links and extra-index-url the login user
-#                      gets                                            [$HOME/.config/pip/pip.conf]
+#   SOURCE_PIP_CONF    pip config file whose find-links the login user gets
+#                                                          [$HOME/.config/pip/pip.conf]
 #   LOGIN_PIP_FIND_LINKS       find-links for the login user, space-separated
-#                      [find-links of SOURCE_PIP_CONF plus $PIP_FIND_LINKS]
-#   LOGIN_PIP_EXTRA_INDEX_URL  extra-index-url for the login user, space-separated
-#                      [extra-index-url of SOURCE_PIP_CONF plus $PIP_EXTRA_INDEX_URL]
-#                      Set either one to "" to leave that key out of /etc/pip.conf.
+#                      [find-links of SOURCE_PIP_CONF plus $PIP_FIND_LINKS]; "" leaves it out
+#   LOGIN_PIP_EXTRA_INDEX_URL  extra-index-url for the login user, space-separated   [""]
+#                      Empty by default even where root's pip.conf lists local mirrors: the
+#                      pinned training stack installs from PyPI and find-links alone, and pip
+#                      prints a warning for every package that a file:// mirror lacks.
 #   SKIP_APT=1         skip the apt-get step (packages already installed)
 #   VERIFY_PIP=1       also check, as the login user in a throwaway venv, that pip resolves
 #                      torch==$VERIFY_PIP_TORCH from the local wheels without downloading
@@ -60,14 +62,14 @@ CLUSTER_ALIAS=${CLUSTER_ALIAS:-localcluster}
 NODE_CPUS=${NODE_CPUS:-8}
 PARTITION=${PARTITION:-debug}
 # A finite MaxTime makes SkyPilot add `#SBATCH --time=<MaxTime>` (no warning), and Slurm
-# eventually ends clusters that nobody took down.
+# eventually ends clusters that were never taken down.
 PARTITION_MAXTIME=${PARTITION_MAXTIME:-1-00:00:00}
 SOURCE_PIP_CONF=${SOURCE_PIP_CONF:-$HOME/.config/pip/pip.conf}
 VERIFY_PIP=${VERIFY_PIP:-0}
 VERIFY_PIP_TORCH=${VERIFY_PIP_TORCH:-2.13.0+cpu}
 NODE_NAME=$(hostname -s)
 # The Debian interpreter, not whatever python3 comes first in root's PATH (pyenv, for
-# example): the helpers below must also run for the login user.
+# example), because the helpers below must also run for the login user.
 SYSTEM_PYTHON=/usr/bin/python3
 
 T0=$(date +%s)
@@ -146,7 +148,7 @@ chmod 755 "$RUN" "$RUN/bin"
 # For a SkyPilot cluster job, whose job name is its folder under ~/.sky_clusters, it links the
 # uv wrapper to where SkyPilot looks for uv. Steps started from outside the allocation
 # (`srun --jobid=N ...`, which is how SkyPilot runs setup and rsync) see
-# SLURM_JOB_NAME=<command name>, so the prolog then asks squeue for the allocation's job name.
+# SLURM_JOB_NAME=<command name>, so the prolog then queries squeue for the allocation's job name.
 cat > "$RUN/bin/task-prolog.sh" <<EOF
 #!/bin/bash
 h="${SKY_BASE_DIR:-}"; [ -n "\$h" ] || h=\$(getent passwd "\$(id -un)" | cut -d: -f6)
@@ -183,7 +185,7 @@ print(" ".join(dict.fromkeys(values)))
 PY
 }
 LOGIN_PIP_FIND_LINKS=${LOGIN_PIP_FIND_LINKS-$(read_pip_source find-links PIP_FIND_LINKS)}
-LOGIN_PIP_EXTRA_INDEX_URL=${LOGIN_PIP_EXTRA_INDEX_URL-$(read_pip_source extra-index-url PIP_EXTRA_INDEX_URL)}
+LOGIN_PIP_EXTRA_INDEX_URL=${LOGIN_PIP_EXTRA_INDEX_URL:-}
 
 "$SYSTEM_PYTHON" - /etc/pip.conf "$LOGIN_PIP_FIND_LINKS" "$LOGIN_PIP_EXTRA_INDEX_URL" <<'PY'
 import configparser, os, re, sys
@@ -305,26 +307,29 @@ InactiveLimit=0
 NodeName=$NODE_NAME NodeAddr=127.0.0.1 CPUs=$NODE_CPUS RealMemory=$NODE_MEM_MB State=UNKNOWN
 PartitionName=$PARTITION Nodes=$NODE_NAME Default=YES MaxTime=$PARTITION_MAXTIME State=UP
 EOF
-conf_changed=0
-if ! cmp -s "$NEWCONF" /etc/slurm/slurm.conf; then
-  cp "$NEWCONF" /etc/slurm/slurm.conf; conf_changed=1
-fi
-rm -f "$NEWCONF"
-chmod 644 /etc/slurm/slurm.conf
-
 alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 stop_pidfile() {  # name pidfile
   local pid; pid=$(cat "$2"); log "stopping $1 (pid $pid)"; kill "$pid"
   for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.25; done
   die "$1 (pid $pid) did not stop within 10 s"
 }
-if [ $conf_changed = 1 ]; then
-  # `scontrol reconfigure` neither re-binds sockets nor applies every node setting, so
-  # restart instead. Running jobs survive: slurmctld reloads its saved state, and each job
-  # step lives in its own slurmstepd process.
-  alive "$RUN/slurmd.pid" && stop_pidfile slurmd "$RUN/slurmd.pid"
-  alive "$RUN/slurmctld.pid" && stop_pidfile slurmctld "$RUN/slurmctld.pid"
+if ! cmp -s "$NEWCONF" /etc/slurm/slurm.conf; then
+  if alive "$RUN/slurmctld.pid" && [ -n "$(squeue -h -o %i 2>/dev/null)" ]; then
+    # Restarting the daemons would requeue the running jobs, and `scontrol reconfigure`
+    # cannot apply node changes (both seen with Slurm 22.05), so keep the old config.
+    log "warning: slurm.conf differs from these settings, but Slurm jobs are running;" \
+        "keeping the current config. Run this script again when squeue is empty."
+  else
+    cp "$NEWCONF" /etc/slurm/slurm.conf
+    # `scontrol reconfigure` neither re-binds sockets nor applies node changes, so restart
+    # the daemons that run.
+    if alive "$RUN/slurmd.pid"; then stop_pidfile slurmd "$RUN/slurmd.pid"; fi
+    if alive "$RUN/slurmctld.pid"; then stop_pidfile slurmctld "$RUN/slurmctld.pid"; fi
+  fi
 fi
+rm -f "$NEWCONF"
+chmod 644 /etc/slurm/slurm.conf
+
 if ! alive "$RUN/slurmctld.pid"; then
   log "starting slurmctld"; /usr/sbin/slurmctld
 fi
@@ -415,28 +420,38 @@ ssh_login() {
       "$REMOTE_USER@127.0.0.1" "$@"
 }
 for _ in $(seq 1 20); do ssh_login true 2>/dev/null && break; sleep 0.5; done
-out=$(ssh_login 'sinfo -h -o "%P %a %D %T" && srun -N1 -n1 --mem=100M hostname')
-log "ssh and Slurm check: $(echo $out)"
+out=$(ssh_login 'sinfo -h -o "%P %a %D %T"')
+log "ssh and Slurm check: ${out//$'\n'/ }"
+# --immediate keeps the check from waiting while running jobs hold every CPU or all the
+# memory (a job without --mem gets the whole node's memory).
+if out=$(ssh_login 'srun --immediate=10 -N1 -n1 --mem=100M hostname' 2>&1); then
+  log "srun check: ${out//$'\n'/ }"
+elif [ -n "$(squeue -h -t RUNNING -o %i)" ]; then
+  log "warning: srun check skipped because running jobs use the node: ${out//$'\n'/ }"
+else
+  die "srun as $REMOTE_USER failed on an idle cluster: ${out//$'\n'/ }"
+fi
 
 # Every TCP listener of the daemons started here must be on a loopback address.
 if command -v ss >/dev/null; then
   pids=$(cat "$RUN/slurmctld.pid" "$RUN/slurmd.pid" "$RUN/sshd.pid" | paste -sd'|')
   open=$(ss -Htlnp | grep -E "pid=($pids)," | awk '{print $4}' \
          | grep -Ev '^(127\.[0-9.]+|\[::1\]):' || true)
-  [ -z "$open" ] || die "a Slurm or sshd listener is not on a loopback address: $(echo $open)"
+  [ -z "$open" ] || die "a Slurm or sshd listener is not on a loopback address: ${open//$'\n'/ }"
 else
   log "warning: ss (iproute2) not found; listen addresses not checked"
 fi
 
 if [ "$VERIFY_PIP" = 1 ]; then
-  # --dry-run resolves torch from the find-links folders and downloads nothing; it fails
+  # --dry-run resolves torch from the find-links folders and downloads nothing. It fails
   # when pip would have to fetch the CUDA build from the index.
   check_venv="$REMOTE_HOME/.cache/local-slurm-pip-check"
   log "checking pip as $REMOTE_USER: torch==$VERIFY_PIP_TORCH from local wheels"
   runuser -u "$REMOTE_USER" -- env -i HOME="$REMOTE_HOME" PATH=/usr/bin:/bin bash -ec "
     rm -rf '$check_venv'; $SYSTEM_PYTHON -m venv '$check_venv'
-    '$check_venv/bin/pip' install --dry-run --no-deps --no-index -q torch==$VERIFY_PIP_TORCH
-    rm -rf '$check_venv'"
+    trap \"rm -rf '$check_venv'\" EXIT
+    '$check_venv/bin/pip' install --dry-run --no-deps --no-index -q torch==$VERIFY_PIP_TORCH" \
+    || die "pip as $REMOTE_USER found no torch==$VERIFY_PIP_TORCH wheel in the find-links folders '$LOGIN_PIP_FIND_LINKS' (a 'ResolutionImpossible' above means the wheel is missing, not a real dependency conflict)"
 fi
 
 # Record the settings so that local-slurm-down.sh finds everything without them.
