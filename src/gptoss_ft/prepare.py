@@ -13,7 +13,7 @@ from typing import Any
 
 from gptoss_ft.planning import MemoryPlan, check_fits
 from gptoss_ft.recipe import Recipe, load_recipe, resolve_recipe_path
-from gptoss_ft.render import RenderedTask, parse_task, render_task
+from gptoss_ft.render import RenderedTask, RenderError, parse_task, render_task
 from gptoss_ft.staging import check_cluster_name, default_cluster_name, stage_path, stage_workdir
 
 
@@ -63,7 +63,10 @@ def prepare_launch(
         accelerate_yaml=rendered.accelerate_yaml,
     )
     if validate:
-        parse_task(rendered)
+        try:
+            parse_task(rendered)
+        except RenderError as exc:
+            raise RenderError(f"{_display_path(source)}: {exc}") from None
     return PreparedLaunch(recipe, source, cluster_name, stage, rendered, memory)
 
 

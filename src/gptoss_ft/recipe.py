@@ -97,12 +97,151 @@ class LoraSection(_Section):
         return value
 
 
-class DataSection(_Section):
-    # A hub dataset id (org/name) or a local .jsonl, .json or .parquet file.
+# Field names that `data.fields` may rename (gptoss_ft.chatdata.formats reads them).
+DATA_FIELD_NAMES = (
+    "messages", "role", "content", "thinking", "tool_calls", "tools", "prompt", "completion",
+    "instruction", "input", "output", "system", "history", "question", "answer",
+)
+DATA_ROLES = ("system", "developer", "user", "assistant", "tool")
+DataFormat = Literal["auto", "messages", "prompt_completion", "alpaca", "gsm8k"]
+
+
+class DataSourceSection(_Section):
+    """One dataset: where it is and how to read its rows."""
+
+    # A hub dataset id (org/name), a local .jsonl, .json or .parquet file (relative to the
+    # recipe file), or builtin:gsm8k-chat.
     dataset: str = Field(min_length=1, max_length=500)
+    config: str | None = Field(None, max_length=200)  # hub datasets only
+    split: str = Field("train", min_length=1, max_length=200)  # hub datasets only
+    # auto: detected from the first row. messages, prompt_completion, alpaca or gsm8k.
+    format: DataFormat = "auto"
+    # The dataset's own names for the standard fields, e.g. {messages: conversations, role: from}.
+    fields: dict[str, str] = Field(default_factory=dict)
+    # The dataset's own role names mapped to system, developer, user, assistant or tool.
+    roles: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("fields")
+    @classmethod
+    def _field_names(cls, fields: dict[str, str]) -> dict[str, str]:
+        for key, name in fields.items():
+            if key not in DATA_FIELD_NAMES:
+                raise ValueError(f"unknown field {key!r}; data.fields renames {', '.join(DATA_FIELD_NAMES)}")
+            if not name:
+                raise ValueError(f"data.fields.{key} is empty")
+        return fields
+
+    @field_validator("roles")
+    @classmethod
+    def _role_names(cls, roles: dict[str, str]) -> dict[str, str]:
+        for name, role in roles.items():
+            if role not in DATA_ROLES:
+                raise ValueError(f"data.roles.{name}: {role!r} is not one of {', '.join(DATA_ROLES)}")
+        return roles
+
+
+class MixSourceSection(DataSourceSection):
+    # How often each row is used: 1 every row once, 0.5 a random half, 2 every row twice.
+    weight: float = Field(1.0, gt=0, le=1000)
+
+
+class EvalSection(_Section):
+    """Held-out evaluation data; eval loss is logged every `steps` optimizer steps."""
+
+    # Rows held out of the training data: a count (an integer) or a fraction (below 1).
+    size: int | float | None = None
+    # Or a named split of the training dataset (a hub dataset), such as test.
+    split: str | None = Field(None, min_length=1, max_length=200)
+    # Or a separate dataset (a hub id or a local file), read like the training data.
+    dataset: str | None = Field(None, min_length=1, max_length=500)
     config: str | None = Field(None, max_length=200)
-    split: str = Field("train", min_length=1, max_length=200)
+    steps: int | None = Field(None, ge=1)  # unset: every training.save_steps
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EvalSection:
+        if self.size is not None and (self.split is not None or self.dataset is not None):
+            raise ValueError("set data.eval.size, or data.eval.split / data.eval.dataset, not both")
+        if self.size is None and self.split is None and self.dataset is None:
+            raise ValueError("data.eval needs size (held-out rows), split or dataset")
+        if isinstance(self.size, bool) or (isinstance(self.size, float) and not 0 < self.size < 1):
+            raise ValueError(
+                f"data.eval.size {self.size} is neither a row count nor a fraction: "
+                "write an integer count such as 200, or a fraction between 0 and 1 such as 0.05"
+            )
+        if isinstance(self.size, int) and self.size < 1:
+            raise ValueError("data.eval.size must be at least 1 row")
+        if self.config is not None and self.dataset is None:
+            raise ValueError("data.eval.config applies to data.eval.dataset only")
+        return self
+
+
+class DataSection(DataSourceSection):
+    # Either one dataset (the keys above) or a weighted mix of several (each with the same keys).
+    dataset: str | None = Field(None, min_length=1, max_length=500)  # type: ignore[assignment]
+    mix: list[MixSourceSection] | None = Field(None, min_length=1, max_length=64)
+    # Tokens per row, system message included. Longer rows are cut (truncate) or left out (drop).
     max_length: int = Field(1024, ge=16, le=131072)
+    too_long: Literal["truncate", "drop"] = "truncate"
+    # last: train the assistant messages after the last user message, each with its reasoning.
+    # all: train every assistant message; earlier turns train without their reasoning, which
+    # gpt-oss drops from the context once a turn has its final answer.
+    train_turns: Literal["last", "all"] = "last"
+    # The harmony system message of every row.
+    reasoning_effort: Literal["low", "medium", "high"] = "medium"
+    # Pinned, so that the same data tokenizes the same on every day (gpt-oss was released 2025-08-05).
+    current_date: str = Field("2025-08-05", pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    # The harmony guide advises keeping this identity and putting instructions in system_prompt.
+    model_identity: str = Field(
+        "You are ChatGPT, a large language model trained by OpenAI.", min_length=1, max_length=2000
+    )
+    # Developer instructions for rows that have no system or developer message of their own.
+    system_prompt: str | None = Field(None, min_length=1, max_length=100_000)
+    # Rejected for gpt-oss, see _no_packing.
+    packing: bool = False
+    eval: EvalSection | None = None
+
+    @field_validator("current_date", mode="before")
+    @classmethod
+    def _calendar_date(cls, value: Any) -> Any:
+        from datetime import date  # noqa: PLC0415
+
+        # YAML reads an unquoted 2025-08-05 as a date.
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a calendar date (YYYY-MM-DD)") from None
+        return value
+
+    @field_validator("packing")
+    @classmethod
+    def _no_packing(cls, packing: bool) -> bool:
+        if packing:
+            raise ValueError(
+                "packing is not supported for gpt-oss: GptOssModel (transformers 5.25) does not pass "
+                "position_ids to its causal-mask builder, so with eager attention packed rows attend "
+                "to each other (logits off by up to 0.50 against the row run alone); set packing: false"
+            )
+        return packing
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSection:
+        if self.mix is None:
+            if self.dataset is None:
+                raise ValueError("set data.dataset (one dataset) or data.mix (several)")
+            return self
+        if self.dataset is not None:
+            raise ValueError("set data.dataset or data.mix, not both")
+        # Compared with the defaults, not model_fields_set, so that a dumped recipe loads again.
+        defaults = {"config": None, "split": "train", "format": "auto", "fields": {}, "roles": {}}
+        per_source = [key for key, default in defaults.items() if getattr(self, key) != default]
+        if per_source:
+            raise ValueError(f"with data.mix, set {', '.join(per_source)} on each mix entry instead")
+        if self.eval is not None and self.eval.split is not None and self.eval.dataset is None:
+            raise ValueError("data.eval.split needs one dataset; with data.mix use data.eval.size or data.eval.dataset")
+        return self
 
 
 class TrainingSection(_Section):
@@ -160,6 +299,16 @@ class SetupSection(_Section):
     # pip requirement for torch on the cluster. A local version such as 2.13.0+cpu fails at once
     # when that wheel is missing instead of pulling a CUDA build of several GB.
     torch: str = Field("torch==2.13.0", pattern=r"^torch(==[0-9][0-9A-Za-z.+]*)?$")
+    # Extra local folders of wheels for uv (--find-links), e.g. a machine's CPU torch wheel.
+    find_links: list[str] = Field(default_factory=list, max_length=8)
+
+    @field_validator("find_links")
+    @classmethod
+    def _absolute_paths(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if not re.fullmatch(r"/[A-Za-z0-9_./-]*", path):
+                raise ValueError(f"{path!r} is not an absolute path of letters, digits, '_', '.', '/' and '-'")
+        return paths
 
 
 class Recipe(_Section):

@@ -110,6 +110,7 @@ def render_task(
         "gradient_checkpointing": recipe.training.gradient_checkpointing,
         "gpus_per_node": recipe.gpus_per_node,
         "torch_requirement": recipe.setup.torch,
+        "find_links": recipe.setup.find_links,
     }
     setup_script = env.get_template("setup.sh.j2").render(context)
     run_script = env.get_template("run.sh.j2").render(context)

@@ -71,11 +71,12 @@ def _translated_errors(cluster: str | None = None) -> Iterator[None]:
 
 
 def _to_task(task_config: dict[str, Any], secrets: dict[str, str] | None) -> Any:
-    # from_yaml_config pops keys from the dict it gets: hand it a copy.
-    task = sky.Task.from_yaml_config(copy.deepcopy(task_config))
-    if secrets:
-        task.update_secrets(secrets)
-    return task
+    # from_yaml_config pops keys from the dict it gets: hand it a copy. Secret values go in as
+    # overrides of the YAML's null placeholders; update_secrets after parsing leaves the
+    # placeholder behind and the launch fails with "No value available for secret(s)".
+    return sky.Task.from_yaml_config(
+        copy.deepcopy(task_config), secrets_overrides=sorted((secrets or {}).items())
+    )
 
 
 def launch(

@@ -53,21 +53,6 @@ def _link_or_copy(source: Path | str, target: Path | str) -> None:
         shutil.copy2(source, target)
 
 
-def _staged_data_files(recipe: Recipe, base_dir: Path) -> tuple[Recipe, dict[str, Path]]:
-    """Return the recipe with local data paths rewritten into the stage, and the files to copy."""
-    from gptoss_ft.chatdata.sources import DataError, resolve_local_path  # noqa: PLC0415
-
-    path = resolve_local_path(recipe.data, base_dir)
-    if path is None or recipe.data.dataset.startswith("builtin:"):
-        return recipe, {}
-    if not path.is_file():
-        raise DataError(f"data.dataset: local file {str(path)!r} not found; fix the path or use a hub id")
-    relative = f"data/{path.name}"
-    staged = recipe.model_copy(deep=True)
-    staged.data.dataset = relative
-    return staged, {relative: path}
-
-
 def stage_workdir(recipe: Recipe, *, base_dir: Path, run_name: str, accelerate_yaml: str | None) -> Path:
     """Write the workdir for `run_name` and return its path; an older stage is replaced."""
     check_cluster_name(run_name)
@@ -83,7 +68,9 @@ def stage_workdir(recipe: Recipe, *, base_dir: Path, run_name: str, accelerate_y
         copy_function=_link_or_copy,
     )
 
-    staged_recipe, files = _staged_data_files(recipe, base_dir)
+    from gptoss_ft.chatdata.sources import stage_local_files  # noqa: PLC0415
+
+    staged_recipe, files = stage_local_files(recipe, base_dir)
     for relative, source in files.items():
         _link_or_copy(source, stage / relative)
 

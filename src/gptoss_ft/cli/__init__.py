@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from gptoss_ft.cli import data as data_cmd
 from gptoss_ft.cli import down as down_cmd
 from gptoss_ft.cli import launch as launch_cmd
 from gptoss_ft.cli import logs as logs_cmd
@@ -28,6 +29,7 @@ app.command("status")(status_cmd.status)
 app.command("logs")(logs_cmd.logs)
 app.command("down")(down_cmd.down)
 app.add_typer(recipes_cmd.app, name="recipes")
+app.add_typer(data_cmd.app, name="data")
 app.command("train")(train_cmd.train)
 
 

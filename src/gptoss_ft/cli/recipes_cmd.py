@@ -31,7 +31,8 @@ def list_presets() -> None:
             hardware = f"{resources.num_nodes} x {resources.accelerators}" if resources.accelerators else "CPU"
             model = recipe.model.id or "tiny (random weights)"
             table.add_row(name, model, recipe.method, hardware, recipe.distributed.strategy)
-    console.print(table)
+    # Piped output is not cut to 80 columns: scripts and tests read whole rows.
+    console.print(table, width=None if console.is_terminal else 200)
     console.print("Copy one to edit it: gptoss-ft recipes cp 20b-lora my-recipe.yaml")
 
 

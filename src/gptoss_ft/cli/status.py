@@ -45,4 +45,5 @@ def status(
             "" if row.loss is None else f"{row.loss:.4f}",
             row.launched_at,
         )
-    console.print(table)
+    # Piped output is not cut to 80 columns: scripts and tests read whole rows.
+    console.print(table, width=None if console.is_terminal else 200)
