@@ -64,6 +64,12 @@ def prepare(
             f"model states: about {prepared.memory.per_gpu_state_gb:,.0f} GB per GPU of "
             f"{prepared.memory.gpu_memory_gb} GB (activations come on top)"
         )
+    if resources.num_nodes > 1 and recipe.output.bucket is None:
+        # Only the main process writes checkpoints, so the other nodes cannot read them back.
+        console.print(
+            f"[yellow]warning:[/] {resources.num_nodes} nodes without output.bucket: checkpoints "
+            "land on node 0's disk only, and resuming needs them on every node. Set output.bucket."
+        )
     if check_data:
         _check_local_data(prepared, console)
     return prepared

@@ -18,7 +18,7 @@ import logging
 import os
 import shutil
 import tempfile
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Pre-tokenizer pattern of tiktoken's o200k_base encoding (tiktoken_ext/openai_public.py; bpe-openai
-# 0.1.4 ships the same pattern in bpe_openai/registry.py).
+# Pre-tokenizer pattern of the o200k_base encoding, as bpe-openai 0.1.4 defines it in
+# bpe_openai/registry.py. The tests compare the resulting ids with openai-harmony's.
 O200K_PATTERN = "|".join(
     [
         r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
@@ -64,7 +64,8 @@ HARMONY_NAMED_TOKENS = {
 # also defines <|reserved_201088|>, which no model can embed, so it is left out.
 GPTOSS_VOCAB_SIZE = 201088
 
-# The special tokens of the released gpt-oss tokenizer (openai/gpt-oss-20b tokenizer_config.json).
+# <|return|> ends the last assistant message of a rendered conversation, so it is the
+# end-of-sequence token. <|endoftext|> pads.
 BOS_TOKEN = "<|startoftext|>"
 EOS_TOKEN = "<|return|>"
 PAD_TOKEN = "<|endoftext|>"
@@ -84,43 +85,47 @@ def harmony_special_tokens() -> dict[str, int]:
     return dict(sorted(tokens.items(), key=lambda item: item[1]))
 
 
+def _package_file(package: str, *parts: str) -> Path | None:
+    """Return a file inside an installed package without importing the package, or None.
+
+    Importing bpe_openai reads all of its vocabularies (about 0.5 s), and importing trl takes seconds.
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)), *parts)
+
+
 def read_o200k_ranks() -> dict[bytes, int]:
     """Read the o200k_base BPE ranks (token bytes to rank) from the bpe-openai wheel."""
-    try:
-        data = resources.files("bpe_openai.data").joinpath("o200k_base.tiktoken.gz")
-        with data.open("rb") as raw, gzip.open(raw, "rb") as lines:
-            ranks = {}
-            for line in lines:
-                if line.strip():
-                    token, rank = line.split()
-                    ranks[base64.b64decode(token)] = int(rank)
-    except ModuleNotFoundError:
+    path = _package_file("bpe_openai", "data", "o200k_base.tiktoken.gz")
+    if path is None or not path.is_file():
         raise UserError(
-            "the bpe-openai package is missing; install it with `pip install bpe-openai==0.1.4` "
-            "(it contains the o200k vocabulary of gpt-oss)"
-        ) from None
+            "the o200k vocabulary of gpt-oss is missing; install it with `pip install bpe-openai==0.1.4`"
+        )
+    ranks = {}
+    with gzip.open(path, "rb") as lines:
+        for line in lines:
+            if line.strip():
+                token, rank = line.split()
+                ranks[base64.b64decode(token)] = int(rank)
     if len(ranks) != O200K_BASE_SIZE:
         raise UserError(
-            f"bpe-openai's o200k_base.tiktoken.gz has {len(ranks)} tokens, expected {O200K_BASE_SIZE}; "
-            "reinstall bpe-openai==0.1.4"
+            f"{path} has {len(ranks)} tokens, expected {O200K_BASE_SIZE}; reinstall bpe-openai==0.1.4"
         )
     return ranks
 
 
 def gptoss_chat_template() -> str:
-    """Return TRL's gpt-oss chat template (trl/chat_templates/gptoss.jinja) without importing trl."""
-    spec = importlib.util.find_spec("trl")
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError("the trl package is missing; install the trainer requirements (trl==1.16.0)")
-    path = Path(next(iter(spec.submodule_search_locations))) / "chat_templates" / "gptoss.jinja"
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path} not found; install trl==1.16.0, which ships the gpt-oss chat template") from None
+    """Return TRL's gpt-oss chat template, trl/chat_templates/gptoss.jinja."""
+    path = _package_file("trl", "chat_templates", "gptoss.jinja")
+    if path is None or not path.is_file():
+        raise UserError("the gpt-oss chat template is missing; install trl==1.16.0, which ships it")
+    return path.read_text(encoding="utf-8")
 
 
 def build_gptoss_tokenizer() -> PreTrainedTokenizerFast:
-    """Build the o200k_harmony tokenizer from the bpe-openai wheel (about 3 s on a 2-core CPU)."""
+    """Build the o200k_harmony tokenizer from the bpe-openai wheel (about 5 s on a 2-core CPU)."""
     from tokenizers import AddedToken  # noqa: PLC0415 - the training stack loads lazily
     from transformers import PreTrainedTokenizerFast  # noqa: PLC0415
     from transformers.convert_slow_tokenizer import TikTokenConverter  # noqa: PLC0415
@@ -128,7 +133,7 @@ def build_gptoss_tokenizer() -> PreTrainedTokenizerFast:
     ranks = read_o200k_ranks()
 
     class _WheelRanksConverter(TikTokenConverter):
-        # TikTokenConverter reads the ranks through tiktoken, which is not installed; hand them over.
+        # TikTokenConverter reads the ranks through tiktoken, which is not installed, so hand them over.
         @staticmethod
         def load_tiktoken_bpe(tiktoken_url: str) -> dict[bytes, int]:  # noqa: ARG004
             return ranks
@@ -199,12 +204,15 @@ def _save_atomically(tokenizer: PreTrainedTokenizerFast, cache_dir: Path) -> Non
     Several processes (one per GPU) may build at once: the first rename wins and the others drop
     their copy. A cache that cannot be written only costs a rebuild next time, so it is logged.
     """
+    staging = None
     try:
         cache_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{cache_dir.name}.", dir=cache_dir.parent))
         tokenizer.save_pretrained(staging)
     except OSError as exc:
         logger.warning("Cannot cache the tokenizer in %s (%s); it will be rebuilt next time", cache_dir, exc)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         return
     if cache_dir.exists():
         shutil.rmtree(cache_dir, ignore_errors=True)

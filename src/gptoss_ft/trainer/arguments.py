@@ -13,7 +13,7 @@ from gptoss_ft.recipe import Recipe
 
 
 def build_sft_config(recipe: Recipe, output_dir: Path, data_settings: dict[str, Any]) -> SFTConfig:
-    """Return the SFTConfig for a recipe; `data_settings` comes from gptoss_ft.chatdata.sft_kwargs.
+    """Return the SFTConfig for a recipe, with `data_settings` from gptoss_ft.chatdata.sft_kwargs.
 
     Every setting whose SFTConfig default differs from the recipe's intent is set explicitly:
     SFTConfig defaults to bf16=True and gradient checkpointing on, and it rejects warmup_ratio
@@ -58,7 +58,7 @@ def build_sft_config(recipe: Recipe, output_dir: Path, data_settings: dict[str, 
         "bf16": recipe.distributed.mixed_precision == "bf16",
         "fp16": False,
         "use_cpu": not torch.cuda.is_available(),
-        # Progress bars fill the SkyPilot logs with carriage returns; metrics go through logging instead.
+        # Progress bars fill the SkyPilot logs with carriage returns, so metrics go through logging.
         "disable_tqdm": True,
     }
     if recipe.distributed.strategy == "fsdp":

@@ -14,7 +14,7 @@ from gptoss_ft.trainer.checkpoints import MARKER_NAME, rotate_checkpoints, write
 
 logger = logging.getLogger(__name__)
 
-# The launcher finds training metrics in the SkyPilot logs by this marker; JSON follows it.
+# The launcher finds training metrics in the SkyPilot logs by this marker, which JSON follows.
 METRICS_MARKER = "GPTOSS_FT_METRICS"
 
 
@@ -58,7 +58,8 @@ class CheckpointMarkerCallback(TrainerCallback):
     """Mark each checkpoint complete once the Trainer has written it, then rotate old checkpoints.
 
     transformers 5.25 calls on_save right after `Trainer._save_checkpoint` returns, on every process.
-    The Trainer's own rotation must be off (save_total_limit=None); `save_total_limit` here replaces it.
+    The Trainer's own rotation must be off (save_total_limit=None), because `save_total_limit`
+    here replaces it.
     """
 
     def __init__(self, save_total_limit: int | None) -> None:
@@ -77,7 +78,7 @@ class CheckpointMarkerCallback(TrainerCallback):
     def on_save(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: object
     ) -> None:
-        # With FSDP every process writes shards of the optimizer state; mark only after all finished.
+        # With FSDP every process writes shards of the optimizer state, so mark only after all finished.
         distributed = PartialState()
         distributed.wait_for_everyone()
         if args.should_save:

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 MARKER_NAME = "gptoss-ft-complete.json"
 MARKER_FORMAT = 1
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint-(\d+)$")
-# The Trainer reads this file first on resume; a checkpoint without it cannot be resumed.
+# The Trainer reads this file first on resume, so a checkpoint without it cannot be resumed.
 TRAINER_STATE_NAME = "trainer_state.json"
 
 
@@ -54,7 +54,7 @@ def _fsync(path: Path) -> None:
     try:
         os.fsync(fd)
     except OSError:
-        pass  # some FUSE mounts reject fsync; their writes are flushed on close
+        pass  # some FUSE mounts reject fsync, which is no reason to fail the save
     finally:
         os.close(fd)
 
@@ -155,8 +155,8 @@ def remove_incomplete(decision: ResumeDecision) -> None:
     (or a stale marker whose sizes happen to match) left from a crashed save would mix with the new
     save. An incomplete checkpoint can never be resumed, so it is deleted rather than kept.
     """
-    for folder, reason in decision.incomplete:
-        logger.warning("Deleting incomplete checkpoint %s: %s", folder, reason)
+    for folder, _ in decision.incomplete:
+        logger.info("Deleting incomplete checkpoint %s", folder)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -179,3 +179,12 @@ def rotate_checkpoints(output_dir: Path, keep: int | None, newest: Path) -> list
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
+
+
+def marker_step(folder: Path) -> int | None:
+    """Return the step recorded in a complete folder's marker, or None when the folder is incomplete."""
+    if marker_problem(folder) is not None:
+        return None
+    marker = json.loads((folder / MARKER_NAME).read_text(encoding="utf-8"))
+    step = marker.get("step")
+    return step if isinstance(step, int) else None

@@ -1,7 +1,8 @@
-"""LoRA settings from the recipe, checked against the model before PEFT sees them.
+"""LoRA settings from the recipe, checked against the model before they reach PEFT.
 
-PEFT raises only when no target at all matches; a misspelled entry next to a valid one is silently
-dropped (peft 0.21.2 warns at most). `check_lora_targets` rejects each entry that matches nothing.
+PEFT raises only when no target at all matches, so a misspelled entry next to a valid one is
+dropped with a warning at most (peft 0.21.2). `check_lora_targets` rejects each entry that
+matches nothing.
 """
 
 from __future__ import annotations
