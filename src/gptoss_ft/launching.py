@@ -81,15 +81,19 @@ def _check_local_data(prepared: PreparedLaunch, console: Console) -> None:
     except ImportError:
         return
     report = check_recipe_data(prepared.recipe, prepared.source.resolve().parent)
-    if report is not None:
+    if report.rows_read == 0:
+        console.print("data check: no local data; hub datasets are read on the cluster")
+    else:
         console.print(f"data check: {report.summary_line()}")
 
 
 def dry_run(prepared: PreparedLaunch, *, console: Console) -> None:
     """Show the rendered task and SkyPilot's plan for it; provision nothing."""
     console.print(f"task YAML checked by SkyPilot's parser; workdir staged at {prepared.stage_dir}")
+    secrets, missing = local_secrets(prepared.recipe)
+    task_config = without_secrets(prepared.task_config, missing)
     console.print("SkyPilot's plan:")
-    skypilot.launch(prepared.task_config, cluster=prepared.cluster, dryrun=True, output=sys.stdout)
+    skypilot.launch(task_config, cluster=prepared.cluster, secrets=secrets, dryrun=True, output=sys.stdout)
     console.print(f"dry run: nothing provisioned. Launch it: gptoss-ft launch ... -c {prepared.cluster}")
 
 

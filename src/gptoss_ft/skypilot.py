@@ -68,6 +68,13 @@ def _translated_errors(cluster: str | None = None) -> Iterator[None]:
         raise SkyPilotError(f"not supported: {_first_line(exc)}") from None
     except sky_exceptions.RequestCancelled:
         raise SkyPilotError("the SkyPilot request was cancelled") from None
+    except sky_exceptions.CloudError as exc:
+        raise SkyPilotError(f"SkyPilot could not query the cloud: {_first_line(exc)}") from None
+    except Exception as exc:
+        # Any other error SkyPilot raises on purpose still becomes one line; bugs elsewhere propagate.
+        if type(exc).__module__.split(".")[0] == "sky":
+            raise SkyPilotError(f"SkyPilot failed: {_first_line(exc)}") from None
+        raise
 
 
 def _to_task(task_config: dict[str, Any], secrets: dict[str, str] | None) -> Any:

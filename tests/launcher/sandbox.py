@@ -7,6 +7,7 @@ process's own SkyPilot import (for parsing) never shares state with the launches
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_SCRIPT = REPO_ROOT / "scripts" / "sky-sandbox.sh"
 CLUSTER_ENV_FILE = Path("/etc/slurm/local-slurm.env")
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
+# A partial copy of SkyPilot's price catalog, beside the repository on the team's machines and CI.
+# Without it, planning GPU tasks makes SkyPilot try to download the catalog.
+CATALOG_DIR = REPO_ROOT.parent / "shared" / "skypilot-catalog" / "v8"
 
 
 @dataclass
@@ -63,6 +67,8 @@ def login_home(settings: dict[str, str]) -> Path:
 def open_sandbox() -> Sandbox:
     # A short path: SkyPilot puts sockets under HOME.
     home = Path(tempfile.mkdtemp(prefix="gft-sky-", dir="/tmp"))
+    if CATALOG_DIR.is_dir():
+        shutil.copytree(CATALOG_DIR, home / ".sky" / "catalogs" / "v8")
     result = subprocess.run(
         ["bash", "-c", f'source {SANDBOX_SCRIPT} "{home}" && sky_sandbox_check >/dev/null && cat "$HOME/.sky/sandbox.env"'],
         capture_output=True,

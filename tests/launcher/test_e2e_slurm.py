@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from gptoss_ft.metrics import parse_metrics, training_records
-from tests.launcher.sandbox import Sandbox, close_sandbox, cluster_settings, login_home, open_sandbox
+from tests.launcher.sandbox import CATALOG_DIR, Sandbox, close_sandbox, cluster_settings, login_home, open_sandbox
 
 pytestmark = pytest.mark.slurm
 
@@ -147,6 +147,24 @@ def test_secrets_never_shown(lora_launch: subprocess.CompletedProcess[str], sand
         assert not SECRET_PATTERN.search(text), f"a secret value appears in {where}"
     records = json.loads((state / "runs.json").read_text())
     assert cluster in records
+
+
+@pytest.mark.parametrize(
+    ("model", "method", "hardware"),
+    [("20b", "lora", "1 x H100:2"), ("20b", "full", "1 x H100:8"), ("120b", "lora", "1 x H100:8"), ("120b", "full", "4 x H100:8")],
+)
+def test_gpu_dryrun_one_line(sandbox: Sandbox, model: str, method: str, hardware: str) -> None:
+    if not CATALOG_DIR.is_dir():
+        pytest.skip(f"SkyPilot's catalog copy {CATALOG_DIR} is missing; planning would try to download it")
+    result = sandbox.run("launch", model, "--method", method, "--dryrun", timeout=180)
+    assert f"{model}-{method}: " in result.stdout
+    assert f"on {hardware} " in result.stdout
+    assert "checked by SkyPilot's parser" in result.stdout
+    # Only Slurm is enabled here, and it has no H100s: the plan step fails in one line.
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: no enabled infra offers these resources"), result.stderr
 
 
 def test_missing_cluster_errors(sandbox: Sandbox) -> None:

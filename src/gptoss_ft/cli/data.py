@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from gptoss_ft.cli.console import make_console
 from gptoss_ft.cli.errors import err_console, exit_on_user_error
 from gptoss_ft.cli.options import SetOption
 
@@ -21,7 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(highlight=False, soft_wrap=True)
+console = make_console()
 
 RECIPE_SUFFIXES = (".yaml", ".yml")
 

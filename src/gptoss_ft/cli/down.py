@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from gptoss_ft.cli.console import make_console
 from gptoss_ft.cli.errors import exit_on_user_error
 
-console = Console(highlight=False, soft_wrap=True)
+console = make_console()
 
 
 def down(

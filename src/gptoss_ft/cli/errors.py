@@ -6,14 +6,15 @@ import contextlib
 from collections.abc import Iterator
 
 import typer
-from rich.console import Console
+
+from gptoss_ft.cli.console import make_console
 
 from gptoss_ft.errors import UserError
 from gptoss_ft.recipe import RecipeError
 
 __all__ = ["UserError", "err_console", "exit_on_user_error"]
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = make_console(stderr=True)
 
 
 def user_error_types() -> tuple[type[Exception], ...]:

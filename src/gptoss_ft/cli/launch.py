@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
+from gptoss_ft.cli.console import make_console
 from gptoss_ft.cli.errors import err_console, exit_on_user_error
 from gptoss_ft.cli.options import (
     ClusterOption,
@@ -18,7 +18,7 @@ from gptoss_ft.cli.options import (
     check_method,
 )
 
-console = Console(highlight=False, soft_wrap=True)
+console = make_console()
 
 
 def launch(

@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from gptoss_ft.cli.console import make_console
 from gptoss_ft.cli.errors import UserError, exit_on_user_error
 from gptoss_ft.recipe import load_recipe, preset_names, preset_path
 
 app = typer.Typer(help="List, print and copy recipe presets.", no_args_is_help=True)
-console = Console(highlight=False, soft_wrap=True)
+console = make_console()
 
 
 @app.command("ls")
@@ -31,8 +31,7 @@ def list_presets() -> None:
             hardware = f"{resources.num_nodes} x {resources.accelerators}" if resources.accelerators else "CPU"
             model = recipe.model.id or "tiny (random weights)"
             table.add_row(name, model, recipe.method, hardware, recipe.distributed.strategy)
-    # Piped output is not cut to 80 columns: scripts and tests read whole rows.
-    console.print(table, width=None if console.is_terminal else 200)
+    console.print(table)
     console.print("Copy one to edit it: gptoss-ft recipes cp 20b-lora my-recipe.yaml")
 
 

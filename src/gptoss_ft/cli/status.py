@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from gptoss_ft.cli.console import make_console
 from gptoss_ft.cli.errors import exit_on_user_error
 
-console = Console(highlight=False, soft_wrap=True)
+console = make_console()
 
 
 def status(
@@ -45,5 +45,4 @@ def status(
             "" if row.loss is None else f"{row.loss:.4f}",
             row.launched_at,
         )
-    # Piped output is not cut to 80 columns: scripts and tests read whole rows.
-    console.print(table, width=None if console.is_terminal else 200)
+    console.print(table)
