@@ -93,6 +93,8 @@ def test_lora_loss_goes_down(lora_launch: subprocess.CompletedProcess[str]) -> N
     assert records[-1].step == MAX_STEPS
     assert records[-1].values["loss"] < records[0].values["loss"]
     assert "loss: " in lora_launch.stdout
+    # Assistant-only loss on the GSM8K slice: the model starts to predict the answer tokens.
+    assert records[-1].values["mean_token_accuracy"] > records[0].values["mean_token_accuracy"]
 
 
 def test_lora_adapter_saved(lora_launch: subprocess.CompletedProcess[str], settings: dict[str, str], cluster: str) -> None:
@@ -126,6 +128,7 @@ def test_full_on_same_cluster(lora_launch: subprocess.CompletedProcess[str], san
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     records = training_records(parse_metrics(result.stdout))
     assert records[-1].values["loss"] < records[0].values["loss"]
+    assert records[-1].values["mean_token_accuracy"] > records[0].values["mean_token_accuracy"]
     final = output_dir(settings, cluster, "tiny-full") / "final"
     assert (final / "config.json").is_file()
     assert list(final.glob("*.safetensors"))
