@@ -94,7 +94,7 @@ def dry_run(prepared: PreparedLaunch, *, console: Console) -> None:
     task_config = without_secrets(prepared.task_config, missing)
     console.print("SkyPilot's plan:")
     skypilot.launch(task_config, cluster=prepared.cluster, secrets=secrets, dryrun=True, output=sys.stdout)
-    console.print(f"dry run: nothing provisioned. Launch it: gptoss-ft launch ... -c {prepared.cluster}")
+    console.print("dry run: nothing provisioned. Run the same command without --dryrun to launch.")
 
 
 def launch(
@@ -109,7 +109,7 @@ def launch(
     recipe = prepared.recipe
     secrets, missing = local_secrets(recipe)
     if missing:
-        console.print(f"not set locally, so not sent: {', '.join(missing)}")
+        console.print(f"secrets not set in the local environment, so not sent: {', '.join(missing)}")
     task_config = without_secrets(prepared.task_config, missing)
 
     record = RunRecord(

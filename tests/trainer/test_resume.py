@@ -17,7 +17,7 @@ import pytest
 
 from gptoss_ft.trainer.checkpoints import MARKER_NAME, marker_problem
 
-from .helpers import GPTOSS_FT, TINY_LORA, captured_trainer_log, losses_by_step, set_options
+from .helpers import GPTOSS_FT, TINY_FULL, TINY_LORA, captured_trainer_log, losses_by_step, set_options
 
 MAX_STEPS = 6
 RESUME_OVERRIDES = [
@@ -181,3 +181,41 @@ def test_claimed_dir_records_recipe(tmp_path: Path) -> None:
     unmarked.mkdir()
     assert claim_output_dir(output_dir, "name: tiny-lora\n") == (None, 0)
     assert not unmarked.exists()
+
+
+def test_sigkill_during_save(tmp_path: Path) -> None:
+    """Kill full fine-tuning while checkpoint-4 is being written; resume must skip it."""
+    output_dir = tmp_path / "run"
+    command = [str(GPTOSS_FT), "train", str(TINY_FULL), "-o", str(output_dir), *set_options(RESUME_OVERRIDES)]
+    first_log = tmp_path / "first.log"
+    saving = output_dir / "checkpoint-4"
+
+    # A full checkpoint (weights and AdamW states, about 320 MB) takes long enough to write that
+    # polling every millisecond lands inside the save.
+    with first_log.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + SUBPROCESS_TIMEOUT_S
+            while not saving.exists():
+                assert process.poll() is None, f"training exited before checkpoint-4 was started:\n{first_log.read_text()}"
+                assert time.monotonic() < deadline, "timed out waiting for checkpoint-4"
+                time.sleep(0.001)
+            process.send_signal(signal.SIGKILL)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+    assert process.returncode == -signal.SIGKILL
+    assert not (saving / MARKER_NAME).exists(), "the kill came after the save had finished"
+    assert marker_problem(output_dir / "checkpoint-2", 2) is None
+
+    second = subprocess.run(command, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
+    second_log = second.stdout + second.stderr
+
+    assert second.returncode == 0, second_log
+    assert "Skipping incomplete checkpoint checkpoint-4" in second_log
+    assert f"Resuming from {output_dir / 'checkpoint-2'} (step 2)" in second_log
+    assert sorted(losses_by_step(second_log.splitlines())) == list(range(3, MAX_STEPS + 1))
+    assert trained_steps(output_dir) == MAX_STEPS
+    assert marker_problem(output_dir / "final") is None
