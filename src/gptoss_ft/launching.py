@@ -55,10 +55,14 @@ def prepare(
     resources = recipe.resources
     hardware = f"{resources.num_nodes} x {resources.accelerators}" if resources.accelerators else "CPU"
     console.print(
-        f"[bold]{recipe.name}[/]: {recipe.model.id or 'tiny gpt-oss'} {recipe.method} "
+        f"{recipe.name}: {recipe.model.id or 'tiny gpt-oss'} {recipe.method} "
         f"on {hardware} ({recipe.distributed.strategy}), infra {resources.infra or 'any enabled'}, "
-        f"cluster [bold]{prepared.cluster}[/]"
+        f"cluster {prepared.cluster}"
     )
+    if prepared.memory is None and resources.accelerators and recipe.model.id:
+        console.print(
+            f"warning: memory check skipped: no figures for {recipe.model.id} on {resources.accelerators}"
+        )
     if prepared.memory is not None:
         console.print(
             f"model states: about {prepared.memory.per_gpu_state_gb:,.0f} GB per GPU of "
@@ -67,7 +71,7 @@ def prepare(
     if resources.num_nodes > 1 and recipe.output.bucket is None:
         # Only the main process writes checkpoints, so the other nodes cannot read them back.
         console.print(
-            f"[yellow]warning:[/] {resources.num_nodes} nodes without output.bucket: checkpoints "
+            f"warning: {resources.num_nodes} nodes without output.bucket: checkpoints "
             "land on node 0's disk only, and resuming needs them on every node. Set output.bucket."
         )
     if check_data:
@@ -76,13 +80,17 @@ def prepare(
 
 
 def _check_local_data(prepared: PreparedLaunch, console: Console) -> None:
-    try:
-        from gptoss_ft.chatdata.check import check_recipe_data  # noqa: PLC0415
-    except ImportError:
-        return
+    from gptoss_ft.chatdata.check import check_recipe_data  # noqa: PLC0415
+    from gptoss_ft.chatdata.sources import DataError, local_data_files  # noqa: PLC0415
+
     report = check_recipe_data(prepared.recipe, prepared.source.resolve().parent)
-    if report.rows_read == 0:
+    if report.rows_read == 0 and not local_data_files(prepared.recipe, prepared.source.resolve().parent):
         console.print("data check: no local data; hub datasets are read on the cluster")
+    elif report.valid_rows == 0:
+        raise DataError(
+            f"data check: the local data has no row to train on ({report.rows_read:,} rows read); "
+            "`gptoss-ft data check` shows why"
+        )
     else:
         console.print(f"data check: {report.summary_line()}")
 
@@ -134,7 +142,7 @@ def launch(
         record.state = "interrupted"
         save_record(record)
         console.print(
-            f"[yellow]launch interrupted.[/] The cluster may exist already: "
+            f"launch interrupted. The cluster may exist already: "
             f"`gptoss-ft status` shows it, `gptoss-ft down {prepared.cluster}` removes it."
         )
         raise

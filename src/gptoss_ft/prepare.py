@@ -49,7 +49,7 @@ def prepare_launch(
     recipe = load_recipe(source, all_overrides)
     memory = check_fits(recipe, str(source))
 
-    cluster_name = check_cluster_name(cluster or default_cluster_name(recipe))
+    cluster_name = check_cluster_name(default_cluster_name(recipe) if cluster is None else cluster)
     rendered = render_task(
         recipe,
         source=_display_path(source),

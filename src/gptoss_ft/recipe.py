@@ -22,6 +22,7 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Variables that always travel as SkyPilot secrets: setting them under `envs` is rejected.
 DEFAULT_SECRETS = ("HF_TOKEN", "WANDB_API_KEY")
+MAX_RECIPE_BYTES = 1024 * 1024
 
 
 class RecipeError(ValueError):
@@ -62,7 +63,8 @@ class TinyModel(_Section):
 
 
 class ModelSection(_Section):
-    id: str | None = Field(None, min_length=1, max_length=200)
+    # A hub id (org/name) or a local path: letters, digits and . _ - / ~ only.
+    id: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.~/-]+$")
     tiny: TinyModel | None = None
     dtype: Literal["bfloat16", "float32"] = "bfloat16"
     # GptOss rejects sdpa; `eager` runs everywhere, the flash-attention kernel needs Hopper GPUs.
@@ -270,6 +272,19 @@ class OutputSection(_Section):
     # A relative dir resolves against the login user's home on the cluster, which outlives the
     # cluster on Slurm; an absolute dir is taken as it is.
     dir: str = Field("gptoss-ft-runs", min_length=1, max_length=500)
+
+    @field_validator("dir")
+    @classmethod
+    def _plain_dir(cls, value: str) -> str:
+        parts = value.split("/")
+        if ".." in parts or value.startswith("~"):
+            raise ValueError(
+                f"{value!r} must not contain '..' or start with '~'; give a folder relative to the "
+                "login home or an absolute path"
+            )
+        if any(not part.isprintable() for part in parts):
+            raise ValueError(f"{value!r} contains control characters")
+        return value
     # Object-store URI (s3://, gs://, r2://, ...) mounted at /checkpoints with MOUNT_CACHED so that
     # checkpoints survive preemption and `down`. Needs cloud credentials.
     bucket: str | None = Field(None, pattern=r"^(s3|gs|r2|cos|oci|https)://[A-Za-z0-9._/-]+$")
@@ -341,7 +356,7 @@ class Recipe(_Section):
         for name in envs:
             if not re.fullmatch(ENV_NAME_PATTERN, name):
                 raise ValueError(f"{name!r} is not an environment variable name")
-            if name in DEFAULT_SECRETS:
+            if name.upper() in DEFAULT_SECRETS:
                 raise ValueError(f"{name} is a secret: list it under `secrets` and export it locally")
         return envs
 
@@ -429,6 +444,17 @@ class _NoAliasSafeLoader(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:  # type: ignore[override]
+        seen = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
 
 def parse_yaml_text(text: str, source: str) -> dict[str, Any]:
     """Parse recipe YAML safely: no Python tags, no aliases, a mapping at the top."""
@@ -450,7 +476,11 @@ def read_recipe_file(path: Path) -> dict[str, Any]:
     source = str(path)
     if path.is_dir():
         raise RecipeError("is a directory, expected a recipe YAML file", source=source)
+    if path.exists() and not path.is_file():
+        raise RecipeError("is not a regular file, expected a recipe YAML file", source=source)
     try:
+        if path.stat().st_size > MAX_RECIPE_BYTES:
+            raise RecipeError(f"is larger than {MAX_RECIPE_BYTES // 1024} KiB; a recipe is a short YAML file", source=source)
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise RecipeError(

@@ -43,8 +43,15 @@ def _yaml_scalar(value: Any) -> str:
         # Plain when YAML reads it back as the same string (H100:8, 2+), quoted otherwise.
         if _PLAIN_SCALAR.fullmatch(value) and yaml.safe_load(value) == value:
             return value
-        return json.dumps(value, ensure_ascii=False)
+        # ASCII escapes: YAML treats some Unicode characters (U+2028, U+0085) as line breaks.
+        return json.dumps(value, ensure_ascii=True)
     raise TypeError(f"cannot render a {type(value).__name__} as a YAML scalar")
+
+
+def _comment_text(value: Any) -> str:
+    """Make a value safe inside a `#` comment: every character outside printable ASCII is escaped."""
+    text = str(value)
+    return "".join(ch if " " <= ch <= "~" else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,6 +64,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["yaml"] = _yaml_scalar
     env.filters["shquote"] = lambda value: shlex.quote(str(value))
+    env.filters["comment"] = _comment_text
     return env
 
 

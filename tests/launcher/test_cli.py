@@ -107,3 +107,35 @@ def test_copied_recipe_renders(tmp_path: Path, name: str) -> None:
     assert run_cli("recipes", "cp", name, str(target)).returncode == 0
     result = run_cli("render", "--recipe", str(target), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("render", "20b", "-c", "[/x]"), "invalid cluster name '[/x]'"),
+        (("render", "tiny", "-c", ""), "invalid cluster name ''"),
+        (("render", "20b", "--set", 'model.id="x\\nnum_nodes: 3 #"'), "model.id"),
+        (("render", "20b", "--set", 'model.id="a\\u2028b"'), "model.id"),
+        (("render", "tiny", "--set", "output.dir=../../etc"), "must not contain '..'"),
+        (("render", "tiny", "--set", "envs={hf_token: x}"), "hf_token is a secret"),
+        (("render", "--recipe", "/dev/zero"), "not a regular file"),
+        (("train", "/nonexistent/recipe.yaml"), "file not found"),
+    ],
+)
+def test_hostile_cli_input_one_line(args: tuple[str, ...], needle: str) -> None:
+    assert_one_line_error(run_cli(*args), needle)
+
+
+def test_recipe_path_cannot_add_yaml_keys(tmp_path: Path) -> None:
+    recipe = tmp_path / "x\nnum_nodes: 4 #.yaml"
+    recipe.write_text(preset_path("tiny-lora").read_text())
+    result = run_cli("render", "--recipe", str(recipe))
+    assert result.returncode == 0, result.stderr
+    assert "num_nodes" not in yaml.safe_load(result.stdout)
+    assert "\\nnum_nodes: 4" in result.stdout
+
+
+def test_duplicate_yaml_keys_rejected(tmp_path: Path) -> None:
+    recipe = tmp_path / "dup.yaml"
+    recipe.write_text("name: a\nname: b\n")
+    assert_one_line_error(run_cli("render", "--recipe", str(recipe)), "'name' appears twice")

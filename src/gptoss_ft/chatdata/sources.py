@@ -99,6 +99,8 @@ def _json_lines_rows(path: Path) -> Iterator[RawRow]:
                     yield RawRow(where, json.loads(line.strip()))
                 except ValueError as exc:
                     yield RawRow(where, error=f"invalid JSON: {_json_error(exc)}")
+                except RecursionError:
+                    yield RawRow(where, error="invalid JSON: nested too deeply to read")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
@@ -110,6 +112,8 @@ def _json_array_rows(path: Path) -> Iterator[RawRow]:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except ValueError as exc:
         raise DataError(f"{path}: invalid JSON: {_json_error(exc)}") from None
+    except RecursionError:
+        raise DataError(f"{path}: invalid JSON: nested too deeply to read") from None
     for number, row in enumerate(rows, start=1):
         yield RawRow(f"row {number}", row)
 

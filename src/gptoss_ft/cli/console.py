@@ -13,4 +13,5 @@ PIPED_WIDTH = 200
 def make_console(*, stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else PIPED_WIDTH
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+    # Markup off: user values (paths, names) may contain [brackets]; styled text uses rich.text.Text.
+    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=True, width=width)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
+from rich.text import Text
 from rich.table import Table
 
 from gptoss_ft.cli.console import make_console
@@ -84,9 +85,10 @@ def check(
     _print_report(report, target, show)
     if report.rejected:
         err_console.print(
-            f"[bold red]{len(report.rejected):,} of {report.rows_read:,} rows rejected[/]: "
-            "fix them or remove them before training",
-            markup=True,
+            Text.assemble(
+                (f"{len(report.rejected):,} of {report.rows_read:,} rows rejected", "bold red"),
+                ": fix them or remove them before training",
+            )
         )
         raise typer.Exit(code=1)
 
@@ -113,7 +115,7 @@ def _load_target(target: Path, overrides: list[str]) -> tuple[Recipe, Path]:
 
 def _print_report(report: CheckReport, target: Path, show: int) -> None:
     prepared = report.prepared
-    console.print(f"[bold]data check[/]: {target}")
+    console.print(Text.assemble(("data check", "bold"), f": {target}"))
 
     sources = Table(show_edge=False, header_style="bold")
     sources.add_column("dataset", overflow="fold")
@@ -135,7 +137,7 @@ def _print_report(report: CheckReport, target: Path, show: int) -> None:
         sources.add_row(result.dataset, result.format or "-", f"{result.rows_read:,}", f"{len(result.rejected):,}", note)
     console.print(sources)
     for reason in report.skipped:
-        console.print(f"[yellow]note[/]: {reason}")
+        console.print(Text.assemble(("note", "yellow"), f": {reason}"))
 
     summary = Table(show_header=False, show_edge=False, box=None, padding=(0, 2))
     summary.add_column(style="bold")
@@ -160,8 +162,8 @@ def _print_report(report: CheckReport, target: Path, show: int) -> None:
     console.print(summary)
 
     if report.rejected:
-        console.print("[bold]rejected rows[/]:")
+        console.print(Text("rejected rows:", style="bold"))
         for row in report.rejected[:show]:
-            console.print(f"  {row.where}: {row.reason}" if len(results) == 1 else f"  {row}", markup=False)
+            console.print(f"  {row.where}: {row.reason}" if len(results) == 1 else f"  {row}")
         if len(report.rejected) > show:
             console.print(f"  ... and {len(report.rejected) - show:,} more (--show N lists more)")

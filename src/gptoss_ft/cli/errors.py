@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 
 import typer
+from rich.text import Text
 
 from gptoss_ft.cli.console import make_console
 
@@ -29,8 +30,8 @@ def exit_on_user_error() -> Iterator[None]:
     try:
         yield
     except user_error_types() as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        err_console.print(Text.assemble(("error:", "bold red"), f" {exc}"))
         raise typer.Exit(code=2) from None
     except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/]")
+        err_console.print(Text("interrupted", style="yellow"))
         raise typer.Exit(code=130) from None

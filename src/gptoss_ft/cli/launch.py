@@ -78,7 +78,7 @@ def launch(
         )
     if exit_code:
         err_console.print(
-            f"[red]job failed[/] (SkyPilot exit code {exit_code}); "
+            f"job failed (SkyPilot exit code {exit_code}); "
             f"see `gptoss-ft logs {prepared.cluster}`"
         )
         raise typer.Exit(code=1)

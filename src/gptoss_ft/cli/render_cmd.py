@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from gptoss_ft.cli.errors import exit_on_user_error
+from gptoss_ft.cli.errors import err_console, exit_on_user_error
 from gptoss_ft.cli.options import (
     ClusterOption,
     InfraOption,
@@ -49,6 +49,10 @@ def render(
     if accelerate:
         text = prepared.rendered.accelerate_yaml
         if text is None:
+            err_console.print(
+                f"{prepared.recipe.name} runs one process (distributed.strategy: none), "
+                "so it has no Accelerate config"
+            )
             raise typer.Exit(code=0)
         sys.stdout.write(text)
     else:

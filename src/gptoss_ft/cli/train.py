@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from gptoss_ft.cli.errors import exit_on_user_error
+from gptoss_ft.cli.errors import UserError, exit_on_user_error
 
 
 def train(
@@ -31,6 +31,16 @@ def train(
       gptoss-ft train my-recipe.yaml -o /checkpoints/run1 --set training.max_steps=20
     """
     with exit_on_user_error():
-        from gptoss_ft.trainer.main import run_training  # noqa: PLC0415 - imports torch
+        from gptoss_ft.recipe import load_recipe  # noqa: PLC0415
+
+        load_recipe(recipe, overrides or [])
+        try:
+            from gptoss_ft.trainer.main import run_training  # noqa: PLC0415 - imports torch
+        except ImportError as exc:
+            raise UserError(
+                f"the training stack is not installed here ({exc.name} is missing): "
+                "pip install -e '.[train]' in another venv (scripts/setup-venvs.sh train makes .venv-train), "
+                "because it cannot share one with SkyPilot"
+            ) from None
 
         run_training(recipe, output_dir=output_dir, overrides=overrides or [])
