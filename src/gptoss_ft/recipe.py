@@ -37,7 +37,18 @@ class RecipeError(ValueError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data: Any) -> Any:
+        # pydantic reads true as 1 for int fields; a YAML boolean where a number belongs is a mistake.
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                numeric = field.annotation in (int, float, int | None, float | None)
+                if numeric and isinstance(data.get(name), bool):
+                    raise ValueError(f"{name}: expected a number, got {data[name]!r}")
+        return data
 
 
 class TinyModel(_Section):

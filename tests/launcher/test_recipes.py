@@ -82,6 +82,8 @@ def test_model_preset_resolution() -> None:
         ({"method": "qlora"}, "method", "'lora' or 'full'"),
         ({"surprise": 1}, "surprise", "unknown key; allowed keys here: name, model, method"),
         ({"envs": {"HF_TOKEN": "x"}}, "envs", "HF_TOKEN is a secret"),
+        ({"lora": {"r": True}}, "lora", "r: expected a number, got True"),
+        ({"training": {"max_grad_norm": float("inf")}}, "training.max_grad_norm", "finite number"),
     ],
 )
 def test_schema_error_names_key(tmp_path: Path, change: dict, key: str, message: str) -> None:
