@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,25 @@ def trained_steps(output_dir: Path) -> int:
     return state["global_step"]
 
 
+def kill_when(command: list[str], log_path: Path, ready: Callable[[], bool], what: str, *, poll_s: float) -> int:
+    """Run `command`, SIGKILL it as soon as `ready()` is true, and return its exit code."""
+    # The log goes to a file, because a pipe that is not read could fill up and stall the trainer.
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + SUBPROCESS_TIMEOUT_S
+            while not ready():
+                assert process.poll() is None, f"training exited before {what}:\n{log_path.read_text()}"
+                assert time.monotonic() < deadline, f"timed out waiting until {what}"
+                time.sleep(poll_s)
+            process.send_signal(signal.SIGKILL)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    return process.returncode
+
+
 def test_sigkill_then_resume(tmp_path: Path, reference_run: tuple[Path, dict[int, float]]) -> None:
     _, reference_losses = reference_run
     output_dir = tmp_path / "run"
@@ -55,22 +75,9 @@ def test_sigkill_then_resume(tmp_path: Path, reference_run: tuple[Path, dict[int
     first_log = tmp_path / "first.log"
     marker = output_dir / "checkpoint-2" / MARKER_NAME
 
-    # The log goes to a file, because a pipe that is not read could fill up and stall the trainer.
-    with first_log.open("w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + SUBPROCESS_TIMEOUT_S
-            while not marker.exists():
-                assert process.poll() is None, f"training exited before checkpoint-2 was complete:\n{first_log.read_text()}"
-                assert time.monotonic() < deadline, "timed out waiting for checkpoint-2"
-                time.sleep(0.05)
-            process.send_signal(signal.SIGKILL)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
+    returncode = kill_when(command, first_log, marker.exists, "checkpoint-2 was complete", poll_s=0.05)
 
-    assert process.returncode == -signal.SIGKILL
+    assert returncode == -signal.SIGKILL
     assert not (output_dir / "final").exists()
     first_losses = losses_by_step(first_log.read_text().splitlines())
     assert first_losses == {step: reference_losses[step] for step in first_losses}
@@ -192,21 +199,9 @@ def test_sigkill_during_save(tmp_path: Path) -> None:
 
     # A full checkpoint (weights and AdamW states, about 320 MB) takes long enough to write that
     # polling every millisecond lands inside the save.
-    with first_log.open("w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + SUBPROCESS_TIMEOUT_S
-            while not saving.exists():
-                assert process.poll() is None, f"training exited before checkpoint-4 was started:\n{first_log.read_text()}"
-                assert time.monotonic() < deadline, "timed out waiting for checkpoint-4"
-                time.sleep(0.001)
-            process.send_signal(signal.SIGKILL)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
+    returncode = kill_when(command, first_log, saving.exists, "checkpoint-4 was started", poll_s=0.001)
 
-    assert process.returncode == -signal.SIGKILL
+    assert returncode == -signal.SIGKILL
     assert not (saving / MARKER_NAME).exists(), "the kill came after the save had finished"
     assert marker_problem(output_dir / "checkpoint-2", 2) is None
 
