@@ -53,10 +53,9 @@ def prepare(
     )
     recipe = prepared.recipe
     resources = recipe.resources
-    hardware = f"{resources.num_nodes} x {resources.accelerators}" if resources.accelerators else "CPU"
     console.print(
         f"{recipe.name}: {recipe.model.id or 'tiny gpt-oss'} {recipe.method} "
-        f"on {hardware} ({recipe.distributed.strategy}), infra {resources.infra or 'any enabled'}, "
+        f"on {recipe.hardware} ({recipe.distributed.strategy}), infra {resources.infra or 'any enabled'}, "
         f"cluster {prepared.cluster}"
     )
     if prepared.memory is None and resources.accelerators and recipe.model.id:

@@ -86,7 +86,7 @@ def tear_down(cluster: str) -> str:
         skypilot.down(cluster, graceful=record.bucket is not None)
     except skypilot.SkyPilotError:
         if not skypilot.clusters([cluster]):
-            # SkyPilot no longer knows it (torn down elsewhere, or autodown): the record is stale.
+            # SkyPilot has no record of it (torn down elsewhere, or autodown): the record is stale.
             record.state = "down"
             save_record(record)
             return f"cluster {cluster} is already down"

@@ -1,4 +1,4 @@
-"""Check before launch that a recipe's model fits in the GPU memory it asks for.
+"""Check before launch that a recipe's model fits in the GPU memory it requests.
 
 The estimate counts only the model states (weights, gradients, optimizer states); activations
 come on top, so a recipe whose states take more than `MAX_STATE_FRACTION` of the GPU memory is

@@ -388,6 +388,13 @@ class Recipe(_Section):
         return self
 
     @property
+    def hardware(self) -> str:
+        """Nodes and accelerators as people write them: `4 x H100:8`, or `CPU`."""
+        if self.resources.accelerators is None:
+            return "CPU"
+        return f"{self.resources.num_nodes} x {self.resources.accelerators}"
+
+    @property
     def gpus_per_node(self) -> int:
         if self.resources.accelerators is None:
             return 0

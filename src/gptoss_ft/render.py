@@ -82,11 +82,7 @@ class RenderedTask:
 def _summary(recipe: Recipe) -> str:
     model = recipe.model.id or "tiny gpt-oss (random weights)"
     method = "LoRA" if recipe.method == "lora" else "full fine-tuning"
-    if recipe.resources.accelerators:
-        hardware = f"{recipe.resources.num_nodes} x {recipe.resources.accelerators}"
-    else:
-        hardware = "CPU"
-    return f"{model}, {method}, {hardware}"
+    return f"{model}, {method}, {recipe.hardware}"
 
 
 def render_task(

@@ -2,7 +2,7 @@
 
 Every call goes through the SDK (request ids resolved with `sky.stream_and_get` or `sky.get`),
 never the `sky` command. SkyPilot's exceptions are turned into `SkyPilotError` with one line that
-says what failed and what to run next.
+names what failed and what to run next.
 """
 
 from __future__ import annotations

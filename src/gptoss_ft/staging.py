@@ -1,6 +1,6 @@
 """Stage the folder that a launch uploads as the task's workdir.
 
-The stage holds the resolved recipe (overrides applied, local data paths rewritten), the local
+The stage contains the resolved recipe (overrides applied, local data paths rewritten), the local
 data files, the gptoss_ft package itself and the Accelerate config. The cluster installs the
 package from there, never from a package index or a git host.
 """

@@ -27,10 +27,8 @@ def list_presets() -> None:
     with exit_on_user_error():
         for name in preset_names():
             recipe = load_recipe(preset_path(name))
-            resources = recipe.resources
-            hardware = f"{resources.num_nodes} x {resources.accelerators}" if resources.accelerators else "CPU"
             model = recipe.model.id or "tiny (random weights)"
-            table.add_row(name, model, recipe.method, hardware, recipe.distributed.strategy)
+            table.add_row(name, model, recipe.method, recipe.hardware, recipe.distributed.strategy)
     console.print(table)
     console.print("Copy one to edit it: gptoss-ft recipes cp 20b-lora my-recipe.yaml")
 
